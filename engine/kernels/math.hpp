@@ -10,8 +10,8 @@ namespace mamba::kernels {
 
 // exp(x) to about 2 ulp over the float range; flushes to 0 below -87.3, which the Mamba
 // recurrences only ever reach through exp of a non-positive argument (decay), where 0 is benign.
-inline float fast_exp(float x) {
-  x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+inline float fast_exp(float in) {
+  const float x = in < -87.3f ? -87.3f : (in > 88.7f ? 88.7f : in);
   const float n = std::nearbyint(x * 1.44269504088896341f);
   // Two-step reduction keeps r = x - n ln2 exact to float precision.
   float r = x - n * 0.693359375f;
@@ -25,7 +25,7 @@ inline float fast_exp(float x) {
   p = p * r * r + r + 1.0f;
   const int32_t e = static_cast<int32_t>(n) + 127;
   const float scale = std::bit_cast<float>(e > 0 ? e << 23 : 0);
-  return p * scale;
+  return in < -87.3f ? 0.0f : p * scale;
 }
 
 inline float sigmoid(float x) {
