@@ -85,8 +85,10 @@ void gemv_bf16_rows(const float* x, int in, const uint16_t* W, int begin, int en
 void matmul_bf16(const float* X, size_t ld_x, int T, int in, const uint16_t* W, int out, float* Y,
                  size_t ld_y) {
   if (T <= 0) return;
+  // Threads only pay off once a matrix is big enough to outlast the wake-up of the team.
+  const bool parallel = static_cast<size_t>(out) * in >= (1u << 18);
   if (T == 1) {
-#pragma omp parallel
+#pragma omp parallel if (parallel)
     {
 #ifdef _OPENMP
       const int nt = omp_get_num_threads(), id = omp_get_thread_num();
@@ -112,7 +114,7 @@ void matmul_bf16(const float* X, size_t ld_x, int T, int in, const uint16_t* W, 
     const uint16_t* src = W + static_cast<size_t>(r0) * in;
     const size_t n = static_cast<size_t>(rows) * in;
     float* dst = panel.data();  // the buffer is this thread's; the workers write through a pointer
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel)
     for (size_t i = 0; i < n; ++i) dst[i] = bf16_widen(src[i]);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, rows, in, 1.0f, X, ld_x, panel.data(),
                 in, 0.0f, Y + r0, ld_y);

@@ -1,0 +1,26 @@
+#pragma once
+// Counters the engine keeps for /metrics and the benchmarks. Totals are monotonic since start.
+
+#include <cstdint>
+
+namespace mamba {
+
+struct EngineStats {
+  int running = 0;  // sequences holding a slot
+  int waiting = 0;  // requests queued for a slot
+  int slots_total = 0;
+  int slots_used = 0;
+  uint64_t prompt_tokens_total = 0;     // prompt tokens prefilled
+  uint64_t generated_tokens_total = 0;  // tokens sampled
+  uint64_t prefills_total = 0;          // prompt prefills run (n > 1 shares one)
+  uint64_t steps_total = 0;
+  double step_seconds_total = 0;        // time inside batched steps
+  uint64_t requests_finished_total = 0;
+  uint64_t requests_cancelled_total = 0;
+  uint64_t requests_rejected_total = 0;  // refused at submit
+  double queue_seconds_total = 0;        // submit -> admitted, summed over admitted requests
+  double ttft_seconds_total = 0;         // submit -> first token, summed
+  uint64_t ttft_count = 0;
+};
+
+}  // namespace mamba
