@@ -28,13 +28,15 @@ void check(bool ok, const char* param, const std::string& message) {
 }
 
 void validate(const SamplingParams& p, int slots) {
-  check(p.temperature >= 0.0f && std::isfinite(p.temperature), "temperature", "temperature must be >= 0");
+  check(p.temperature >= 0.0f && std::isfinite(p.temperature), "temperature",
+        "temperature must be >= 0");
   check(p.top_p > 0.0f && p.top_p <= 1.0f, "top_p", "top_p must be in (0, 1]");
   check(p.min_p >= 0.0f && p.min_p <= 1.0f, "min_p", "min_p must be in [0, 1]");
   check(p.repetition_penalty > 0.0f && std::isfinite(p.repetition_penalty), "repetition_penalty",
         "repetition_penalty must be > 0");
   check(std::isfinite(p.presence_penalty), "presence_penalty", "presence_penalty must be finite");
-  check(std::isfinite(p.frequency_penalty), "frequency_penalty", "frequency_penalty must be finite");
+  check(std::isfinite(p.frequency_penalty), "frequency_penalty",
+        "frequency_penalty must be finite");
   check(p.max_tokens >= 0, "max_tokens", "max_tokens must be >= 0");
   check(p.min_tokens >= 0 && p.min_tokens <= std::max(p.max_tokens, 0), "min_tokens",
         "min_tokens must be in [0, max_tokens]");
@@ -137,7 +139,8 @@ struct Engine::Impl {
     for (int s : g.slots) pool.release(s);
     g.slots.clear();
     std::lock_guard lock(stats_mu);
-    (why == FinishReason::Cancelled ? stats.requests_cancelled_total : stats.requests_finished_total)++;
+    (why == FinishReason::Cancelled ? stats.requests_cancelled_total
+                                    : stats.requests_finished_total)++;
   }
 
   void finish(Sequence& s, FinishReason why, std::string matched, const std::string& error = {}) {
@@ -155,7 +158,8 @@ struct Engine::Impl {
     pool.release(s.slot);
     if (--s.group->live == 0) {
       std::lock_guard lock(stats_mu);
-      (why == FinishReason::Cancelled ? stats.requests_cancelled_total : stats.requests_finished_total)++;
+      (why == FinishReason::Cancelled ? stats.requests_cancelled_total
+                                      : stats.requests_finished_total)++;
     }
   }
 
@@ -228,7 +232,9 @@ struct Engine::Impl {
       const auto& prompt = g->request.prompt;
       const size_t n = std::min<size_t>(prompt.size() - g->prefilled, budget);
       const bool last = g->prefilled + n == prompt.size();
-      const int from = g->request.params.prompt_logprobs ? 0 : (last ? static_cast<int>(n) - 1 : static_cast<int>(n));
+      const int from = g->request.params.prompt_logprobs
+                           ? 0
+                           : (last ? static_cast<int>(n) - 1 : static_cast<int>(n));
       chunks.push_back({std::span(prompt).subspan(g->prefilled, n), pool.state(g->slots[0]), from});
       prefills.push_back({g, g->prefilled, n});
       budget -= static_cast<int>(n);
@@ -277,7 +283,8 @@ struct Engine::Impl {
       prompt_tokens += pf.n;
       if (last) generated += start_completions(pf.group, logits.data() + (row - 1) * vocab_rows);
     }
-    std::erase_if(prefilling, [](const auto& g) { return g->prefilled == g->request.prompt.size(); });
+    std::erase_if(prefilling,
+                  [](const auto& g) { return g->prefilled == g->request.prompt.size(); });
     std::erase_if(running, [](const auto& s) { return s->finished; });
 
     const auto t1 = Clock::now();
@@ -413,7 +420,8 @@ std::shared_ptr<RequestHandle> Engine::submit(GenerationRequest request) {
   } catch (const SubmitError& e) {
     reject(e.kind, e.what(), e.param);
   }
-  if (prompt.empty()) reject(SubmitError::Kind::Invalid, "the prompt must hold at least one token", "prompt");
+  if (prompt.empty())
+    reject(SubmitError::Kind::Invalid, "the prompt must hold at least one token", "prompt");
   for (int32_t id : prompt) {
     if (id < 0 || id >= m.real_vocab) {
       reject(SubmitError::Kind::Invalid,
@@ -423,9 +431,8 @@ std::shared_ptr<RequestHandle> Engine::submit(GenerationRequest request) {
     }
   }
   const size_t limit = std::min<size_t>(m.config.max_prompt_tokens, m.config.max_total_tokens);
-  if (prompt.size() > limit ||
-      prompt.size() + static_cast<size_t>(request.params.max_tokens) >
-          static_cast<size_t>(m.config.max_total_tokens)) {
+  if (prompt.size() > limit || prompt.size() + static_cast<size_t>(request.params.max_tokens) >
+                                   static_cast<size_t>(m.config.max_total_tokens)) {
     reject(SubmitError::Kind::PromptTooLong,
            "this model's maximum context length is " + std::to_string(m.config.max_total_tokens) +
                " tokens; the request asks for " + std::to_string(prompt.size()) +
@@ -439,7 +446,8 @@ std::shared_ptr<RequestHandle> Engine::submit(GenerationRequest request) {
   g->submitted = Clock::now();
   {
     std::lock_guard lock(m.mu);
-    if (m.draining || m.stopping) reject(SubmitError::Kind::ShuttingDown, "the server is shutting down");
+    if (m.draining || m.stopping)
+      reject(SubmitError::Kind::ShuttingDown, "the server is shutting down");
     if (static_cast<int>(m.waiting.size()) >= m.config.max_waiting) {
       reject(SubmitError::Kind::QueueFull, "the request queue is full; retry later");
     }
@@ -460,10 +468,18 @@ EngineStats Engine::stats() const {
   return s;
 }
 
-const EngineConfig& Engine::config() const { return impl_->config; }
-const Model& Engine::model() const { return *impl_->model; }
-const tok::Tokenizer& Engine::tokenizer() const { return *impl_->tokenizer; }
-size_t Engine::slot_pool_bytes() const { return impl_->pool.bytes(); }
+const EngineConfig& Engine::config() const {
+  return impl_->config;
+}
+const Model& Engine::model() const {
+  return *impl_->model;
+}
+const tok::Tokenizer& Engine::tokenizer() const {
+  return *impl_->tokenizer;
+}
+size_t Engine::slot_pool_bytes() const {
+  return impl_->pool.bytes();
+}
 
 void Engine::drain() {
   std::lock_guard lock(impl_->mu);

@@ -14,7 +14,7 @@ struct EngineStats {
   uint64_t generated_tokens_total = 0;  // tokens sampled
   uint64_t prefills_total = 0;          // prompt prefills run (n > 1 shares one)
   uint64_t steps_total = 0;
-  double step_seconds_total = 0;        // time inside batched steps
+  double step_seconds_total = 0;  // time inside batched steps
   uint64_t requests_finished_total = 0;
   uint64_t requests_cancelled_total = 0;
   uint64_t requests_rejected_total = 0;  // refused at submit

@@ -2,10 +2,10 @@
 // A generation request and the events that flow back from the engine, token by token, through a
 // thread-safe channel (RequestHandle).
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <atomic>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -43,7 +43,8 @@ struct TokenLogprob {
 
 struct Event {
   enum class Kind {
-    PromptLogprobs,  // once, before any token, when asked: one entry per prompt token after the first
+    PromptLogprobs,  // once, before any token, when asked: one entry per prompt token after the
+                     // first
     Token,           // one generated token of completion `index`
     Finished,        // completion `index` ended
   };
@@ -57,12 +58,12 @@ struct Event {
   std::optional<TokenLogprob> logprob;
   std::vector<TokenLogprob> prompt_logprobs;
   FinishReason finish = FinishReason::Length;
-  std::string matched_stop;     // the stop string or token that ended it (Finished, Stop)
-  int prompt_tokens = 0;        // Finished: usage
-  int completion_tokens = 0;    // Finished: tokens of this completion
-  int cached_tokens = 0;        // Finished: prompt tokens served from the state cache
-  double queue_seconds = 0;     // Finished: submit -> admitted into a slot
-  std::string error;            // Finished with Error
+  std::string matched_stop;   // the stop string or token that ended it (Finished, Stop)
+  int prompt_tokens = 0;      // Finished: usage
+  int completion_tokens = 0;  // Finished: tokens of this completion
+  int cached_tokens = 0;      // Finished: prompt tokens served from the state cache
+  double queue_seconds = 0;   // Finished: submit -> admitted into a slot
+  std::string error;          // Finished with Error
 };
 
 // The consumer's end of a request: events in order; cancel() frees the slots at the next step.

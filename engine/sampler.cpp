@@ -62,10 +62,12 @@ int32_t sample_token(std::span<float> logits, const SamplingParams& p, std::mt19
     if (logits[i] == kNegInf) continue;
     cand.emplace_back(std::exp((logits[i] - max) / p.temperature), static_cast<int32_t>(i));
   }
-  const bool truncate = (p.top_k > 0 && p.top_k < static_cast<int>(cand.size())) || p.top_p < 1.0f ||
-                        p.min_p > 0.0f;
+  const bool truncate =
+      (p.top_k > 0 && p.top_k < static_cast<int>(cand.size())) || p.top_p < 1.0f || p.min_p > 0.0f;
   if (truncate) {
-    auto by_prob = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+    auto by_prob = [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
     size_t keep = cand.size();
     if (p.top_k > 0 && p.top_k < static_cast<int>(keep)) {
       std::partial_sort(cand.begin(), cand.begin() + p.top_k, cand.end(), by_prob);
@@ -117,7 +119,8 @@ TokenLogprob token_logprob(std::span<const float> logits, int32_t chosen, int to
     std::partial_sort(idx.begin(), idx.begin() + n, idx.end(), [&](int32_t a, int32_t b) {
       return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
     });
-    for (size_t i = 0; i < n; ++i) out.top.emplace_back(idx[i], static_cast<float>(logits[idx[i]] - lse));
+    for (size_t i = 0; i < n; ++i)
+      out.top.emplace_back(idx[i], static_cast<float>(logits[idx[i]] - lse));
   }
   return out;
 }

@@ -16,7 +16,7 @@ namespace mamba {
 
 // Tokens a sequence has seen, for the penalties.
 struct TokenHistory {
-  std::vector<int32_t> prompt_unique;                   // sorted
+  std::vector<int32_t> prompt_unique;  // sorted
   std::unordered_map<int32_t, int> generated_counts;
   bool seen(int32_t id) const;
 };

@@ -23,11 +23,11 @@ struct Group {
   std::chrono::steady_clock::time_point submitted;
   std::chrono::steady_clock::time_point admitted;
   bool first_token_seen = false;
-  std::vector<int> slots;     // one per completion, reserved at admission
-  size_t prefilled = 0;       // prompt tokens already run through the model
+  std::vector<int> slots;  // one per completion, reserved at admission
+  size_t prefilled = 0;    // prompt tokens already run through the model
   std::vector<TokenLogprob> prompt_logprobs;
   TokenHistory prompt_history;  // prompt tokens, for the repetition penalty
-  int live = 0;               // completions not yet finished
+  int live = 0;                 // completions not yet finished
 };
 
 struct Sequence {

@@ -6,7 +6,9 @@
 
 namespace mamba {
 
-void SlotPool::FreeDeleter::operator()(float* p) const { std::free(p); }
+void SlotPool::FreeDeleter::operator()(float* p) const {
+  std::free(p);
+}
 
 SlotPool::SlotPool(const StateLayout& layout, int slots) {
   constexpr size_t kAlign = 64;

@@ -53,8 +53,8 @@ TEST_P(BatchInvariance, RandomArrivalsMatchEachRequestRunAlone) {
     Engine engine(model, neox_tokenizer(), EngineConfig{.slots = 32, .prefill_budget = 16});
     std::vector<std::shared_ptr<RequestHandle>> handles;
     for (const auto& r : reqs) {
-      std::this_thread::sleep_for(std::chrono::microseconds(
-          std::uniform_int_distribution<int>(0, 3000)(rng)));
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(rng)));
       handles.push_back(engine.submit(r));
     }
     for (int i = 0; i < count; ++i) {
@@ -65,7 +65,8 @@ TEST_P(BatchInvariance, RandomArrivalsMatchEachRequestRunAlone) {
       EXPECT_EQ(b.text, a.text) << "request " << i;
       ASSERT_EQ(b.logprobs.size(), a.logprobs.size());
       for (size_t k = 0; k < a.logprobs.size(); ++k) {
-        EXPECT_NEAR(b.logprobs[k], a.logprobs[k], kLogprobTolerance) << "request " << i << " token " << k;
+        EXPECT_NEAR(b.logprobs[k], a.logprobs[k], kLogprobTolerance)
+            << "request " << i << " token " << k;
       }
     }
   }
