@@ -1,7 +1,9 @@
 #include "engine/engine.hpp"
 
 #include <cblas.h>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 
 #include <algorithm>
 #include <condition_variable>
@@ -89,7 +91,9 @@ struct Engine::Impl {
         eos(tokenizer->eos_id()) {
     if (config.threads > 0) {
       openblas_set_num_threads(config.threads);
+#ifdef _OPENMP
       omp_set_num_threads(config.threads);
+#endif
     }
     stats.slots_total = c.slots;
     thread = std::thread([this] { loop(); });

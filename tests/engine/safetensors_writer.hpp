@@ -81,7 +81,7 @@ class SafetensorsWriter {
   SafetensorsWriter& add_f32(const std::string& name, std::vector<int64_t> shape,
                              const std::vector<float>& v) {
     std::string b(v.size() * 4, '\0');
-    std::memcpy(b.data(), v.data(), b.size());
+    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
     return add_raw(name, "F32", std::move(shape), std::move(b));
   }
 
@@ -110,7 +110,7 @@ class SafetensorsWriter {
   SafetensorsWriter& add_u16(const std::string& name, const std::string& dtype,
                              std::vector<int64_t> shape, const std::vector<uint16_t>& v) {
     std::string b(v.size() * 2, '\0');
-    std::memcpy(b.data(), v.data(), b.size());
+    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
     return add_raw(name, dtype, std::move(shape), std::move(b));
   }
 
