@@ -4,13 +4,13 @@
 //   mamba-batched-bench [--dtype f32|bf16] [--arch mamba1|mamba2] [--batches 1,4,16,64]
 //                       [--pp 128] [--tg 128]
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
-#include <algorithm>
 #include <vector>
 
 #include "bench/random_model.hpp"
@@ -30,7 +30,9 @@ class ByteTokenizer : public tok::Tokenizer {
   std::vector<int32_t> encode(std::string_view text, const tok::EncodeOptions&) const override {
     return std::vector<int32_t>(text.begin(), text.end());
   }
-  std::string token_bytes(int32_t id) const override { return std::string(1, static_cast<char>(id & 0x7f)); }
+  std::string token_bytes(int32_t id) const override {
+    return std::string(1, static_cast<char>(id & 0x7f));
+  }
   int32_t vocab_size() const override { return vocab_; }
   bool is_special(int32_t) const override { return false; }
   std::optional<int32_t> bos_id() const override { return std::nullopt; }
@@ -56,10 +58,14 @@ int main(int argc, char** argv) {
   int pp = 128, tg = 128;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--dtype") dtype = v == "bf16" ? DType::BF16 : DType::F32;
-    else if (a == "--arch") arch = v == "mamba2" ? Arch::Mamba2 : Arch::Mamba1;
-    else if (a == "--pp") pp = std::stoi(v);
-    else if (a == "--tg") tg = std::stoi(v);
+    if (a == "--dtype")
+      dtype = v == "bf16" ? DType::BF16 : DType::F32;
+    else if (a == "--arch")
+      arch = v == "mamba2" ? Arch::Mamba2 : Arch::Mamba1;
+    else if (a == "--pp")
+      pp = std::stoi(v);
+    else if (a == "--tg")
+      tg = std::stoi(v);
     else if (a == "--batches") {
       batches.clear();
       std::stringstream ss(v);
@@ -70,9 +76,12 @@ int main(int argc, char** argv) {
   auto model = std::make_shared<const Model>(bench::random_weights(cfg, dtype));
   auto tokenizer = std::make_shared<ByteTokenizer>(50277);
   std::printf("model: random %s-130m shape, %s weights, PP = %d, TG = %d\n\n",
-              arch == Arch::Mamba1 ? "mamba" : "mamba2", dtype == DType::F32 ? "F32" : "BF16", pp, tg);
-  std::printf("|    B |   PP |   TG |  T_PP s | S_PP t/s |  T_TG s | S_TG t/s |     T s |    S t/s |\n");
-  std::printf("|------|------|------|---------|----------|---------|----------|---------|----------|\n");
+              arch == Arch::Mamba1 ? "mamba" : "mamba2", dtype == DType::F32 ? "F32" : "BF16", pp,
+              tg);
+  std::printf(
+      "|    B |   PP |   TG |  T_PP s | S_PP t/s |  T_TG s | S_TG t/s |     T s |    S t/s |\n");
+  std::printf(
+      "|------|------|------|---------|----------|---------|----------|---------|----------|\n");
   std::mt19937 rng(1);
   for (int B : batches) {
     Engine engine(model, tokenizer,

@@ -23,11 +23,16 @@ int main(int argc, char** argv) {
   int prompt_len = 512, steps = 128, repeats = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--dtype") dtype = v == "bf16" ? DType::BF16 : DType::F32;
-    else if (a == "--arch") arch = v == "mamba2" ? Arch::Mamba2 : Arch::Mamba1;
-    else if (a == "--prompt") prompt_len = std::stoi(v);
-    else if (a == "--steps") steps = std::stoi(v);
-    else if (a == "--repeats") repeats = std::stoi(v);
+    if (a == "--dtype")
+      dtype = v == "bf16" ? DType::BF16 : DType::F32;
+    else if (a == "--arch")
+      arch = v == "mamba2" ? Arch::Mamba2 : Arch::Mamba1;
+    else if (a == "--prompt")
+      prompt_len = std::stoi(v);
+    else if (a == "--steps")
+      steps = std::stoi(v);
+    else if (a == "--repeats")
+      repeats = std::stoi(v);
   }
   const ModelConfig cfg = bench::mamba_130m_config(arch);
   Model model(bench::random_weights(cfg, dtype));
@@ -45,7 +50,8 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     model.forward({&pre, 1}, logits.data(), scratch);
     best_prefill = std::min(best_prefill, std::chrono::duration<double>(Clock::now() - t0).count());
-    int32_t tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    int32_t tok =
+        static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
     t0 = Clock::now();
     for (int s = 0; s < steps; ++s) {
       SeqChunk step{std::span<const int32_t>(&tok, 1), state.data(), 0};

@@ -39,8 +39,12 @@ class RandomTensors {
   RandomTensors(DType dtype, uint64_t seed) : dtype_(dtype), rng_(seed) {}
 
   // Matrices take the benchmark's dtype; vectors stay F32 as real checkpoints keep them.
-  Tensor matrix(int64_t rows, int64_t cols, float scale) { return make({rows, cols}, scale, 0.0f, dtype_); }
-  Tensor vector(int64_t n, float scale, float offset = 0.0f) { return make({n}, scale, offset, DType::F32); }
+  Tensor matrix(int64_t rows, int64_t cols, float scale) {
+    return make({rows, cols}, scale, 0.0f, dtype_);
+  }
+  Tensor vector(int64_t n, float scale, float offset = 0.0f) {
+    return make({n}, scale, offset, DType::F32);
+  }
   Tensor make(std::vector<int64_t> shape, float scale, float offset, DType dtype) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;

@@ -1,6 +1,5 @@
 #include "engine/engine.hpp"
 
-#include <cblas.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -90,7 +89,6 @@ struct Engine::Impl {
         real_vocab(std::min(model->vocab_size(), tokenizer->vocab_size())),
         eos(tokenizer->eos_id()) {
     if (config.threads > 0) {
-      openblas_set_num_threads(config.threads);
 #ifdef _OPENMP
       omp_set_num_threads(config.threads);
 #endif

@@ -6,6 +6,10 @@
 
 namespace mamba::kernels {
 
+// Call once before the first product: OpenBLAS then runs single-threaded inside the row slices
+// these functions spread over the OpenMP threads.
+void matmul_init_threads();
+
 void matmul_f32(const float* X, size_t ld_x, int T, int in, const float* W, int out, float* Y,
                 size_t ld_y);
 

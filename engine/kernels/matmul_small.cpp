@@ -12,7 +12,9 @@ namespace mamba::kernels {
 
 namespace {
 
-inline float widen(float w) { return w; }
+inline float widen(float w) {
+  return w;
+}
 inline float widen(uint16_t w) {
   const uint32_t bits = static_cast<uint32_t>(w) << 16;
   float f;
@@ -21,7 +23,9 @@ inline float widen(uint16_t w) {
 }
 
 #if defined(__AVX512F__)
-inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+inline __m512 load16(const float* p) {
+  return _mm512_loadu_ps(p);
+}
 inline __m512 load16(const uint16_t* p) {
   const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
@@ -60,17 +64,24 @@ void rows_all_tokens(const float* X, size_t ld_x, int T, int in, const Wt* W, in
   int t = 0;
   for (; t + 4 <= T; t += 4) block<NR, 4>(X, ld_x, in, W, o, t, Y, ld_y);
   switch (T - t) {
-    case 3: block<NR, 3>(X, ld_x, in, W, o, t, Y, ld_y); break;
-    case 2: block<NR, 2>(X, ld_x, in, W, o, t, Y, ld_y); break;
-    case 1: block<NR, 1>(X, ld_x, in, W, o, t, Y, ld_y); break;
-    default: break;
+    case 3:
+      block<NR, 3>(X, ld_x, in, W, o, t, Y, ld_y);
+      break;
+    case 2:
+      block<NR, 2>(X, ld_x, in, W, o, t, Y, ld_y);
+      break;
+    case 1:
+      block<NR, 1>(X, ld_x, in, W, o, t, Y, ld_y);
+      break;
+    default:
+      break;
   }
 }
 #endif
 
 template <class Wt>
-void small(const float* X, size_t ld_x, int T, int in, const Wt* W, int o_begin, int o_end, float* Y,
-           size_t ld_y) {
+void small(const float* X, size_t ld_x, int T, int in, const Wt* W, int o_begin, int o_end,
+           float* Y, size_t ld_y) {
   int o = o_begin;
 #if defined(__AVX512F__)
   for (; o + 4 <= o_end; o += 4) rows_all_tokens<4>(X, ld_x, T, in, W, o, Y, ld_y);

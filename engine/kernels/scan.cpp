@@ -8,7 +8,9 @@ void selective_scan(int T, int Di, int N, const float* u, size_t ld_u, const flo
                     size_t ld_dt, const float* A, const float* B, size_t ld_b, const float* C,
                     size_t ld_c, const float* D, const float* z, size_t ld_z, float* state,
                     float* y, size_t ld_y) {
-  // Channel-outer keeps one channel's state row in registers across all T tokens.
+  // Channel-outer keeps one channel's state row in registers across all T tokens; channels are
+  // independent, so a long prefill spreads them over the threads.
+#pragma omp parallel for schedule(static) if (static_cast <size_t>(T) * Di * N >= (1u << 16))
   for (int c = 0; c < Di; ++c) {
     float* h = state + static_cast<size_t>(c) * N;
     const float* a = A + static_cast<size_t>(c) * N;
@@ -32,6 +34,7 @@ void ssd_scan(int T, int H, int P, int N, int G, const float* x, size_t ld_x, co
               size_t ld_dt, const float* A, const float* B, size_t ld_b, const float* C,
               size_t ld_c, const float* D, float* state, float* y, size_t ld_y) {
   const int heads_per_group = H / G;
+#pragma omp parallel for schedule(static) if (static_cast <size_t>(T) * H * P * N >= (1u << 16))
   for (int h = 0; h < H; ++h) {
     float* S = state + static_cast<size_t>(h) * P * N;
     const int g = h / heads_per_group;

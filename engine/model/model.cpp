@@ -81,6 +81,15 @@ void ensure(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
+// Runs fn(chunk, first row of the chunk in the step) for every chunk; chunks are independent
+// sequences, so they run in parallel (a lone long chunk parallelises inside its kernels instead).
+template <class Fn>
+void for_each_chunk(std::span<const SeqChunk> chunks, const std::vector<size_t>& offsets, Fn fn) {
+  const int n = static_cast<int>(chunks.size());
+#pragma omp parallel for schedule(dynamic) if (n > 1)
+  for (int i = 0; i < n; ++i) fn(chunks[i], offsets[i]);
+}
+
 void embed_rows(const Tensor& emb, std::span<const SeqChunk> chunks, int d_model, float* out) {
   const size_t row_bytes = static_cast<size_t>(d_model) * dtype_size(emb.dtype);
   const auto* base = static_cast<const uint8_t*>(emb.data);
@@ -107,6 +116,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const LoadP
 }
 
 Model::Model(ModelWeights w) : config_(w.config), layout_(StateLayout::for_config(w.config)) {
+  kernels::matmul_init_threads();
   const ModelConfig& c = config_;
   const int K = c.d_conv, Cc = c.conv_channels();
   auto count = [this](const Tensor& t) {
@@ -190,6 +200,9 @@ void Model::forward(std::span<const SeqChunk> chunks, float* logits, ForwardScra
         throw std::out_of_range("token id out of the model's vocabulary");
     }
   }
+  s.offsets.clear();
+  for (size_t i = 0, p = 0; i < chunks.size(); p += chunks[i].tokens.size(), ++i)
+    s.offsets.push_back(p);
   const int Dm = c.d_model;
   ensure(s.resid, static_cast<size_t>(T) * Dm);
   ensure(s.normed, static_cast<size_t>(T) * Dm);
@@ -238,29 +251,22 @@ void Model::mixer_mamba1(const Layer& L, std::span<const SeqChunk> chunks, int l
 
   // [x ; z] = W_in n for every token of the step at once.
   L.in_proj.apply(s.normed.data(), c.d_model, T, s.proj.data(), rows);
-  int pos = 0;
-  for (const SeqChunk& ch : chunks) {
-    const int n = static_cast<int>(ch.tokens.size());
-    kernels::causal_conv_silu(s.proj.data() + static_cast<size_t>(pos) * rows, rows, n, Di, K,
-                              L.conv_w.data(), L.conv_b.empty() ? nullptr : L.conv_b.data(),
-                              layout_.conv(ch.state, layer),
-                              s.conv.data() + static_cast<size_t>(pos) * Di, Di);
-    pos += n;
-  }
+  for_each_chunk(chunks, s.offsets, [&](const SeqChunk& ch, size_t p) {
+    kernels::causal_conv_silu(s.proj.data() + p * rows, rows, static_cast<int>(ch.tokens.size()),
+                              Di, K, L.conv_w.data(), L.conv_b.empty() ? nullptr : L.conv_b.data(),
+                              layout_.conv(ch.state, layer), s.conv.data() + p * Di, Di);
+  });
   // [delta ; B ; C] = W_x u, then dt = softplus(W_dt delta + b_dt).
   L.x_proj.apply(s.conv.data(), Di, T, s.dbc.data(), dbc_w);
   L.dt_proj.apply(s.dbc.data(), dbc_w, T, s.dt.data(), Di);
   for (size_t i = 0; i < static_cast<size_t>(T) * Di; ++i) s.dt[i] = kernels::softplus(s.dt[i]);
-  pos = 0;
-  for (const SeqChunk& ch : chunks) {
-    const int n = static_cast<int>(ch.tokens.size());
-    const size_t p = pos;
-    kernels::selective_scan(
-        n, Di, N, s.conv.data() + p * Di, Di, s.dt.data() + p * Di, Di, L.A.data(),
-        s.dbc.data() + p * dbc_w + R, dbc_w, s.dbc.data() + p * dbc_w + R + N, dbc_w, L.D.data(),
-        s.proj.data() + p * rows + Di, rows, layout_.ssm(ch.state, layer), s.y.data() + p * Di, Di);
-    pos += n;
-  }
+  for_each_chunk(chunks, s.offsets, [&](const SeqChunk& ch, size_t p) {
+    kernels::selective_scan(static_cast<int>(ch.tokens.size()), Di, N, s.conv.data() + p * Di, Di,
+                            s.dt.data() + p * Di, Di, L.A.data(), s.dbc.data() + p * dbc_w + R,
+                            dbc_w, s.dbc.data() + p * dbc_w + R + N, dbc_w, L.D.data(),
+                            s.proj.data() + p * rows + Di, rows, layout_.ssm(ch.state, layer),
+                            s.y.data() + p * Di, Di);
+  });
   L.out_proj.apply(s.y.data(), Di, T, s.out.data(), c.d_model);
 }
 
@@ -284,10 +290,8 @@ void Model::mixer_mamba2(const Layer& L, std::span<const SeqChunk> chunks, int l
       dt[h] = std::clamp(kernels::softplus(raw[h] + L.dt_bias[h]), c.dt_min, c.dt_max);
     }
   }
-  int pos = 0;
-  for (const SeqChunk& ch : chunks) {
+  for_each_chunk(chunks, s.offsets, [&](const SeqChunk& ch, size_t p) {
     const int n = static_cast<int>(ch.tokens.size());
-    const size_t p = pos;
     kernels::causal_conv_silu(s.proj.data() + p * rows + Di, rows, n, Cc, K, L.conv_w.data(),
                               L.conv_b.empty() ? nullptr : L.conv_b.data(),
                               layout_.conv(ch.state, layer), s.conv.data() + p * Cc, Cc);
@@ -295,8 +299,7 @@ void Model::mixer_mamba2(const Layer& L, std::span<const SeqChunk> chunks, int l
     kernels::ssd_scan(n, H, P, N, G, x, Cc, s.dt.data() + p * H, H, L.A.data(), x + Di, Cc,
                       x + Di + G * N, Cc, L.D.data(), layout_.ssm(ch.state, layer),
                       s.y.data() + p * Di, Di);
-    pos += n;
-  }
+  });
   kernels::gated_rmsnorm(s.y.data(), Di, s.proj.data(), rows, L.gated_norm.data(), T, Di, G,
                          c.norm_eps);
   L.out_proj.apply(s.y.data(), Di, T, s.out.data(), c.d_model);

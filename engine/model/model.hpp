@@ -26,6 +26,7 @@ struct SeqChunk {
 class ForwardScratch {
  public:
   std::vector<float> resid, normed, proj, conv, dbc, dt, y, out, head_in;
+  std::vector<size_t> offsets;  // first row of each chunk in the step
 };
 
 class Model {

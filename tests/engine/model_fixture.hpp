@@ -34,11 +34,14 @@ struct ModelFixture {
   std::vector<std::vector<float>> ref_logits;  // per prompt, (T, vocab)
   std::vector<int32_t> greedy;                 // continuation of prompts[0]
 
-  explicit ModelFixture(const std::string& name) {
-    const auto dir = model_fixture_dir(name);
+  explicit ModelFixture(const std::string& name)
+      : ModelFixture(model_fixture_dir(name), model_fixture_dir(name)) {}
+
+  // A model directory and the directory of its reference.{json,safetensors}.
+  ModelFixture(const std::filesystem::path& dir, const std::filesystem::path& ref_dir) {
     model = Model::load(dir);
-    nlohmann::json ref = nlohmann::json::parse(std::ifstream(dir / "reference.json"));
-    const auto tensors = read_safetensors(dir / "reference.safetensors");
+    nlohmann::json ref = nlohmann::json::parse(std::ifstream(ref_dir / "reference.json"));
+    const auto tensors = read_safetensors(ref_dir / "reference.safetensors");
     for (size_t k = 0; k < ref["prompts"].size(); ++k) {
       prompts.push_back(ref["prompts"][k]["ids"].get<std::vector<int32_t>>());
       ref_logits.push_back(tensors.at("logits." + std::to_string(k)).to_f32());
