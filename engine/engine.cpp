@@ -335,7 +335,7 @@ struct Engine::Impl {
       // Completion i of a seeded request draws from its own stream, whatever else is running.
       s->rng.seed(seed + 0x632BE59BD9B4E019ull * static_cast<uint64_t>(i));
       s->history.prompt_unique = g.prompt_history.prompt_unique;
-      s->decoder = std::make_unique<tok::IncrementalDecoder>(*tokenizer, true);
+      s->decoder = std::make_unique<tok::IncrementalDecoder>(*tokenizer, true, true);
       s->stops = std::make_unique<StopMatcher>(p.stop);
       sample_and_emit(*s, last_row);
       if (!s->finished) running.push_back(std::move(s));

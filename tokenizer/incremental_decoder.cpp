@@ -3,8 +3,11 @@
 
 namespace mamba::tok {
 
-IncrementalDecoder::IncrementalDecoder(const Tokenizer& tokenizer, bool skip_special_tokens)
-    : tokenizer_(tokenizer), skip_special_tokens_(skip_special_tokens) {}
+IncrementalDecoder::IncrementalDecoder(const Tokenizer& tokenizer, bool skip_special_tokens,
+                                       bool continues_text)
+    : tokenizer_(tokenizer), skip_special_tokens_(skip_special_tokens) {
+  state_.at_start = !continues_text;
+}
 
 std::string IncrementalDecoder::push(int32_t id) {
   tokenizer_.append_token_bytes(id, skip_special_tokens_, state_, pending_);

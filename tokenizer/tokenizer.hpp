@@ -102,7 +102,11 @@ std::unique_ptr<Tokenizer> load_sentencepiece_model(const std::filesystem::path&
 // per push: only the at most 3 held bytes are ever looked at again.
 class IncrementalDecoder {
  public:
-  explicit IncrementalDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = false);
+  // `continues_text`: the ids follow text already shown (a completion after its prompt), so a
+  // SentencePiece word-start space on the first piece is kept rather than dropped as at the start
+  // of a text; "The jury said" + "▁that" reads "The jury said that".
+  explicit IncrementalDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = false,
+                              bool continues_text = false);
   std::string push(int32_t id);
   std::string flush();
 

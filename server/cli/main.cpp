@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
       }
     }
     const auto t1 = Clock::now();
-    std::cout << "\n";
+    std::cout << std::endl;
     if (!error.empty()) throw std::runtime_error(error);
     const double prefill_s = std::chrono::duration<double>(first - t0).count();
     const double gen_s = std::chrono::duration<double>(t1 - first).count();

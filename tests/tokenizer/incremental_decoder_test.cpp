@@ -95,3 +95,27 @@ TEST(Tokenizer, VeryLongWordsStayFast) {
 
 }  // namespace
 }  // namespace mamba::tok::test
+
+namespace mamba::tok::test {
+namespace {
+
+TEST(IncrementalDecoder, ContinuationKeepsTheWordStartSpaceOfSentencePiece) {
+  const auto t = load_sentencepiece_model(fixture("sp_demo.model"));
+  const auto prompt = t->encode("The jury said", {.add_special_tokens = false});
+  const auto all = t->encode("The jury said that it was", {.add_special_tokens = false});
+  ASSERT_GT(all.size(), prompt.size());
+  ASSERT_TRUE(std::equal(prompt.begin(), prompt.end(), all.begin()));
+  IncrementalDecoder start(*t), continuation(*t, false, true);
+  std::string from_start, continued;
+  for (size_t i = prompt.size(); i < all.size(); ++i) {
+    from_start += start.push(all[i]);
+    continued += continuation.push(all[i]);
+  }
+  from_start += start.flush();
+  continued += continuation.flush();
+  EXPECT_EQ(from_start, "that it was");
+  EXPECT_EQ(continued, " that it was");
+}
+
+}  // namespace
+}  // namespace mamba::tok::test
