@@ -1,0 +1,42 @@
+#include "server/completion_output.hpp"
+
+namespace mamba::server {
+
+size_t utf8_length(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+void CompletionOutput::apply(const Event& e) {
+  if (e.kind == Event::Kind::Token) {
+    tokens.push_back({e.token, e.logprob, chars});
+    if (e.logprob) cumulative_logprob += e.logprob->logprob;
+    text += e.text;
+    chars += utf8_length(e.text);
+  } else if (e.kind == Event::Kind::Finished) {
+    // Text that was held back until the end (an incomplete character) arrives with Finished.
+    text += e.text;
+    chars += utf8_length(e.text);
+    finished = true;
+    finish = e.finish;
+    completion_tokens = e.completion_tokens;
+    error = e.error;
+  }
+}
+
+const char* finish_reason_text(FinishReason r) {
+  switch (r) {
+    case FinishReason::Length:
+      return "length";
+    case FinishReason::Stop:
+      return "stop";
+    case FinishReason::Cancelled:
+      return "abort";
+    case FinishReason::Error:
+      return "error";
+  }
+  return "error";
+}
+
+}  // namespace mamba::server
