@@ -33,7 +33,8 @@ inline __m512 load16(const uint16_t* p) {
 
 // NR weight rows times NT tokens, accumulators in registers.
 template <int NR, int NT, class Wt>
-void block(const float* X, size_t ld_x, int in, const Wt* W, int o, int t, float* Y, size_t ld_y) {
+void block(const float* X, size_t ld_x, int in, const Wt* W, int o, int t, float* Y, size_t ld_y,
+           const Wt* prefetch) {
   __m512 acc[NR][NT];
   for (int r = 0; r < NR; ++r) {
     for (int k = 0; k < NT; ++k) acc[r][k] = _mm512_setzero_ps();
@@ -42,6 +43,13 @@ void block(const float* X, size_t ld_x, int in, const Wt* W, int o, int t, float
   for (int i = 0; i < vec_end; i += 16) {
     __m512 w[NR];
     for (int r = 0; r < NR; ++r) w[r] = load16(W + static_cast<size_t>(o + r) * in + i);
+    // The next rows' weights stream from memory while these are in use.
+    if (prefetch) {
+      for (int r = 0; r < NR; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(prefetch + static_cast<size_t>(r) * in + i),
+                     _MM_HINT_T0);
+      }
+    }
     for (int k = 0; k < NT; ++k) {
       const __m512 x = _mm512_loadu_ps(X + (t + k) * ld_x + i);
       for (int r = 0; r < NR; ++r) acc[r][k] = _mm512_fmadd_ps(w[r], x, acc[r][k]);
@@ -61,17 +69,20 @@ void block(const float* X, size_t ld_x, int in, const Wt* W, int o, int t, float
 template <int NR, class Wt>
 void rows_all_tokens(const float* X, size_t ld_x, int T, int in, const Wt* W, int o, float* Y,
                      size_t ld_y) {
+  // Only the first pass over these rows fetches the next rows; later passes find them in cache.
+  const Wt* next = W + static_cast<size_t>(o + NR) * in;
   int t = 0;
-  for (; t + 4 <= T; t += 4) block<NR, 4>(X, ld_x, in, W, o, t, Y, ld_y);
+  for (; t + 4 <= T; t += 4) block<NR, 4>(X, ld_x, in, W, o, t, Y, ld_y, t == 0 ? next : nullptr);
+  const Wt* pf = t == 0 ? next : nullptr;
   switch (T - t) {
     case 3:
-      block<NR, 3>(X, ld_x, in, W, o, t, Y, ld_y);
+      block<NR, 3>(X, ld_x, in, W, o, t, Y, ld_y, pf);
       break;
     case 2:
-      block<NR, 2>(X, ld_x, in, W, o, t, Y, ld_y);
+      block<NR, 2>(X, ld_x, in, W, o, t, Y, ld_y, pf);
       break;
     case 1:
-      block<NR, 1>(X, ld_x, in, W, o, t, Y, ld_y);
+      block<NR, 1>(X, ld_x, in, W, o, t, Y, ld_y, pf);
       break;
     default:
       break;
