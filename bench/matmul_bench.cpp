@@ -27,7 +27,6 @@ int main(int argc, char** argv) {
     int out, in;
   };
   const Shape shapes[] = {{"in_proj", 3072, 768}, {"out_proj", 768, 1536}, {"lm_head", 50280, 768}};
-  mamba::kernels::matmul_init_threads();
   std::mt19937 rng(1);
   std::normal_distribution<float> d;
   std::printf("| matrix   |  out x in   |    T | F32 GFLOP/s | BF16 GFLOP/s |\n");

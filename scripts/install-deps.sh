@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libopenblas-serial-dev libsentencepiece-dev sentencepiece
+  libsentencepiece-dev sentencepiece
   libutf8proc-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format

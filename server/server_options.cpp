@@ -195,7 +195,8 @@ void validate_options(const ServerOptions& o) {
   require(o.port >= 0 && o.port <= 65535, "--port must be in [0, 65535]");
   require(o.slots >= 1 && o.slots <= 4096, "--slots must be in [1, 4096]");
   require(o.threads >= 0, "--threads must be 0 or more");
-  require(o.max_waiting >= 0, "--max-waiting must be 0 or more");
+  // Every request passes through the queue on its way to a slot, so it must hold one.
+  require(o.max_waiting >= 1, "--max-waiting must be at least 1");
   require(o.max_prompt_tokens >= 1, "--max-prompt-tokens must be at least 1");
   require(o.max_model_len >= 2, "--max-model-len must be at least 2");
   require(o.prefill_budget >= 1, "--prefill-budget must be at least 1");

@@ -1,6 +1,5 @@
 #include "engine/kernels/matmul.hpp"
 
-#include <cblas.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -13,18 +12,20 @@ namespace mamba::kernels {
 
 namespace {
 
-// Up to this many tokens our own kernel, which reads each weight once for all of them while it
-// sits in L1, beats OpenBLAS's sgemm (tuned for large blocks); past it sgemm's blocking wins for
-// F32. BF16 always uses our kernel, in tiles of this many tokens so a tile stays in L2.
-constexpr int kSmallT = 32;
+// Every product goes through one kernel that computes each (row, token) dot product in the same
+// order whatever the number of tokens or threads: a sequence's logits are then bitwise the same
+// alone or in any batch, so seeded sampling over a large, flat vocabulary cannot flip with the
+// batch. Tokens are taken in tiles small enough for their activations to stay in L2 while every
+// weight row is read once per tile. (OpenBLAS's sgemv/sgemm sum in orders that depend on the
+// shape, and measured no faster here: bench/matmul_bench.cpp.)
+constexpr int kTileT = 32;
 
 // Threads only pay off once a matrix is big enough to outlast the wake-up of the team.
 bool worth_threads(int out, int in) {
   return static_cast<size_t>(out) * in >= (1u << 17);
 }
 
-// Splits the output rows over the OpenMP team. All threading is ours: OpenBLAS runs
-// single-threaded inside each slice, so its threads and ours never compete for the cores.
+// Splits the output rows over the OpenMP team.
 template <class Fn>
 void parallel_rows(int out, int in, Fn fn) {
 #pragma omp parallel if (worth_threads(out, in))
@@ -44,31 +45,20 @@ void parallel_rows(int out, int in, Fn fn) {
 
 }  // namespace
 
-void matmul_init_threads() {
-  openblas_set_num_threads(1);
-}
-
 void matmul_f32(const float* X, size_t ld_x, int T, int in, const float* W, int out, float* Y,
                 size_t ld_y) {
-  if (T <= 0) return;
-  parallel_rows(out, in, [&](int begin, int end) {
-    const float* w = W + static_cast<size_t>(begin) * in;
-    if (T == 1) {
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, end - begin, in, 1.0f, w, in, X, 1, 0.0f, Y + begin,
-                  1);
-    } else if (T <= kSmallT) {
-      matmul_small_f32(X, ld_x, T, in, W, begin, end, Y, ld_y);
-    } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, end - begin, in, 1.0f, X, ld_x, w, in,
-                  0.0f, Y + begin, ld_y);
-    }
-  });
+  for (int t = 0; t < T; t += kTileT) {
+    const int n = std::min(kTileT, T - t);
+    parallel_rows(out, in, [&](int begin, int end) {
+      matmul_small_f32(X + t * ld_x, ld_x, n, in, W, begin, end, Y + t * ld_y, ld_y);
+    });
+  }
 }
 
 void matmul_bf16(const float* X, size_t ld_x, int T, int in, const uint16_t* W, int out, float* Y,
                  size_t ld_y) {
-  for (int t = 0; t < T; t += kSmallT) {
-    const int n = std::min(kSmallT, T - t);
+  for (int t = 0; t < T; t += kTileT) {
+    const int n = std::min(kTileT, T - t);
     parallel_rows(out, in, [&](int begin, int end) {
       matmul_small_bf16(X + t * ld_x, ld_x, n, in, W, begin, end, Y + t * ld_y, ld_y);
     });

@@ -116,7 +116,6 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const LoadP
 }
 
 Model::Model(ModelWeights w) : config_(w.config), layout_(StateLayout::for_config(w.config)) {
-  kernels::matmul_init_threads();
   const ModelConfig& c = config_;
   const int K = c.d_conv, Cc = c.conv_channels();
   auto count = [this](const Tensor& t) {

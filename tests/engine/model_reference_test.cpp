@@ -89,7 +89,9 @@ TEST_P(ModelReference, BatchedChunksEqualEachAlone) {
   for (size_t k = 0; k < f.prompts.size(); ++k) {
     std::vector<float> part(batched.begin() + off, batched.begin() + off + alone[k].size());
     off += alone[k].size();
-    EXPECT_LT(rel_err(part, alone[k]), kPathTolerance) << "prompt " << k;
+    // Bitwise: every product sums in an order independent of the batch, so seeded sampling
+    // cannot depend on what else runs in the step.
+    EXPECT_EQ(part, alone[k]) << "prompt " << k;
   }
 }
 
