@@ -13,12 +13,20 @@
 
 #include "engine/sequence.hpp"
 #include "engine/slot_pool.hpp"
+#include "engine/state_cache.hpp"
 
 namespace mamba {
 
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+// A prompt that shares at least this many tokens with a cached prompt beyond what it restores, and
+// parts from it at least this many tokens before that prompt ends, gets a snapshot at the point
+// where they part (a shared system prompt, few-shot examples), so the next prompt sharing it
+// restores all of it rather than up to the last chunk boundary. Sequences with generated tokens
+// are left out: a chat turn parts from the previous reply where retokenization differs, and the
+// next turn restores this turn's whole prompt anyway.
+constexpr size_t kMinBranchTokens = 16;
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -75,6 +83,9 @@ struct Engine::Impl {
     size_t start, n;
   };
   std::vector<Prefill> prefills;
+  std::unique_ptr<StateCache> cache;  // null when off
+  std::vector<float> hit_logits;
+  std::vector<int32_t> snapshot_tokens;
 
   mutable std::mutex stats_mu;
   EngineStats stats;
@@ -94,6 +105,11 @@ struct Engine::Impl {
 #endif
     }
     stats.slots_total = c.slots;
+    if (config.state_cache_bytes > 0) {
+      cache = std::make_unique<StateCache>(model->state_layout().floats(), vocab_rows,
+                                           config.state_cache_bytes, config.state_cache_hash);
+      stats.cache_capacity_bytes = config.state_cache_bytes;
+    }
     thread = std::thread([this] { loop(); });
   }
 
@@ -109,7 +125,9 @@ struct Engine::Impl {
     for (auto& s : running) finish(*s, FinishReason::Cancelled, {});
   }
 
-  bool active() const { return !prefilling.empty() || !running.empty(); }
+  bool active() const {
+    return !prefilling.empty() || !running.empty();
+  }
 
   void loop() {
     for (;;) {
@@ -135,6 +153,7 @@ struct Engine::Impl {
       e.index = i;
       e.finish = why;
       e.prompt_tokens = static_cast<int>(g.request.prompt.size());
+      e.cached_tokens = static_cast<int>(g.cached);
       e.error = error;
       g.handle->push(std::move(e));
     }
@@ -153,6 +172,7 @@ struct Engine::Impl {
     e.matched_stop = std::move(matched);
     e.prompt_tokens = static_cast<int>(s.group->request.prompt.size());
     e.completion_tokens = s.generated;
+    e.cached_tokens = static_cast<int>(s.group->cached);
     e.queue_seconds = seconds_between(s.group->submitted, s.group->admitted);
     e.error = error;
     s.group->handle->push(std::move(e));
@@ -181,7 +201,9 @@ struct Engine::Impl {
       return true;
     });
     for (auto& s : running) {
-      if (s->group->handle->cancelled()) finish(*s, FinishReason::Cancelled, {});
+      if (!s->group->handle->cancelled()) continue;
+      snapshot_finished(*s, nullptr);  // what it consumed is still a valid prefix
+      finish(*s, FinishReason::Cancelled, {});
     }
     std::erase_if(running, [](const auto& s) { return s->finished; });
   }
@@ -214,6 +236,10 @@ struct Engine::Impl {
       auto& u = g->prompt_history.prompt_unique;
       std::sort(u.begin(), u.end());
       u.erase(std::unique(u.begin(), u.end()), u.end());
+      if (cache && !p.prompt_logprobs && restore_prefix(*g)) {
+        start_completions(g, hit_logits.data());  // the whole prompt was cached
+        continue;
+      }
       prefilling.push_back(std::move(g));
     }
   }
@@ -232,7 +258,13 @@ struct Engine::Impl {
     for (auto& g : prefilling) {
       if (budget <= 0) break;
       const auto& prompt = g->request.prompt;
-      const size_t n = std::min<size_t>(prompt.size() - g->prefilled, budget);
+      size_t n = std::min<size_t>(prompt.size() - g->prefilled, budget);
+      if (g->branch_at > g->prefilled) n = std::min(n, g->branch_at - g->prefilled);
+      const size_t before_last = prompt.size() - 1;
+      if (cache && config.state_cache_before_last_from > 0 &&
+          prompt.size() >= config.state_cache_before_last_from && before_last > g->prefilled) {
+        n = std::min(n, before_last - g->prefilled);
+      }
       const bool last = g->prefilled + n == prompt.size();
       const int from = g->request.params.prompt_logprobs
                            ? 0
@@ -283,7 +315,17 @@ struct Engine::Impl {
       }
       g.prefilled += pf.n;
       prompt_tokens += pf.n;
-      if (last) generated += start_completions(pf.group, logits.data() + (row - 1) * vocab_rows);
+      if (!last) {
+        snapshot_boundary(g);
+        continue;
+      }
+      const float* last_row = logits.data() + (row - 1) * vocab_rows;
+      if (cache) cache_insert(prompt, pool.state(g.slots[0]), last_row);
+      {
+        std::lock_guard lock(stats_mu);
+        stats.prefills_total++;
+      }
+      generated += start_completions(pf.group, last_row);
     }
     std::erase_if(prefilling,
                   [](const auto& g) { return g->prefilled == g->request.prompt.size(); });
@@ -306,15 +348,76 @@ struct Engine::Impl {
     stats.slots_used = pool.used();
   }
 
+  // ---- state cache ---------------------------------------------------------------------------
+
+  // Restores the longest cached prefix of g's prompt into its first slot. True when the whole
+  // prompt was cached together with its next-token logits (copied to hit_logits): nothing is left
+  // to prefill. Otherwise prefill resumes after the restored prefix.
+  bool restore_prefix(Group& g) {
+    const auto& prompt = g.request.prompt;
+    const StateCache::Hit hit = cache->restore(prompt, pool.state(g.slots[0]));
+    {
+      std::lock_guard lock(stats_mu);
+      stats.cache_queries_total++;
+      stats.cache_hits_total += hit.length > 0;
+      stats.cache_tokens_saved_total += hit.length;
+    }
+    g.cached = hit.length;
+    g.prefilled = hit.length;
+    g.last_snapshot = hit.length;
+    if (hit.logits) {
+      hit_logits.assign(hit.logits, hit.logits + vocab_rows);
+      return true;
+    }
+    const StateCache::Overlap o = cache->longest_overlap(prompt);
+    const size_t at = std::min(o.length, prompt.size() - 1);
+    if (at >= g.cached + kMinBranchTokens && o.entry_length >= at + kMinBranchTokens) {
+      g.branch_at = at;
+    }
+    return false;
+  }
+
+  // Published at once, so the stats agree with the Finished event that follows a snapshot.
+  void cache_insert(std::span<const int32_t> tokens, const float* state, const float* logits,
+                    bool prompt = true) {
+    cache->insert(tokens, state, logits, prompt);
+    std::lock_guard lock(stats_mu);
+    stats.cache_bytes = cache->bytes();
+    stats.cache_entries = cache->entries();
+    stats.cache_evictions_total = cache->evictions();
+  }
+
+  // A prefill chunk ended inside the prompt: snapshot the branch point and the position before
+  // the last token (state_cache_before_last_from), and otherwise a few boundaries spread
+  // geometrically (each at least twice as far in as the previous), so one long prompt cannot fill
+  // the cache with its own chunks.
+  void snapshot_boundary(Group& g) {
+    if (!cache) return;
+    const bool branch = g.prefilled == g.branch_at || g.prefilled + 1 == g.request.prompt.size();
+    const bool spread = g.chunk_snapshots < config.state_cache_chunk_snapshots &&
+                        g.prefilled >= 2 * g.last_snapshot;
+    if (!branch && !spread) return;
+    cache_insert(std::span(g.request.prompt).first(g.prefilled), pool.state(g.slots[0]), nullptr);
+    if (!branch) g.chunk_snapshots++;
+    g.last_snapshot = g.prefilled;
+  }
+
+  // A completion ends: its state covers the prompt and every generated token but the last (never
+  // fed to the model); `next_logits` are the logits that last token was sampled from, if known.
+  // The next chat turn repeats this conversation, so it restores from here.
+  void snapshot_finished(const Sequence& s, const float* next_logits) {
+    if (!cache || s.tokens.empty()) return;
+    const auto& prompt = s.group->request.prompt;
+    snapshot_tokens.assign(prompt.begin(), prompt.end());
+    snapshot_tokens.insert(snapshot_tokens.end(), s.tokens.begin(), s.tokens.end() - 1);
+    cache_insert(snapshot_tokens, pool.state(s.slot), next_logits, /*prompt=*/false);
+  }
+
   // The prompt of `g` is done: copy its state to the other completions' slots and sample each
   // completion's first token from the last prompt position's logits.
   size_t start_completions(const std::shared_ptr<Group>& group, const float* last_row) {
     Group& g = *group;
     const auto& p = g.request.params;
-    {
-      std::lock_guard lock(stats_mu);
-      stats.prefills_total++;
-    }
     if (p.prompt_logprobs) {
       Event e;
       e.kind = Event::Kind::PromptLogprobs;
@@ -337,6 +440,7 @@ struct Engine::Impl {
       s->history.prompt_unique = g.prompt_history.prompt_unique;
       s->decoder = std::make_unique<tok::IncrementalDecoder>(*tokenizer, true, true);
       s->stops = std::make_unique<StopMatcher>(p.stop);
+      if (cache) s->tokens.reserve(std::min(p.max_tokens, 4096));
       sample_and_emit(*s, last_row);
       if (!s->finished) running.push_back(std::move(s));
     }
@@ -364,6 +468,7 @@ struct Engine::Impl {
       e.logprob = token_logprob(std::span<const float>(row, real_vocab), token, p.logprobs);
     }
     s.generated++;
+    if (cache) s.tokens.push_back(token);
     s.history.generated_counts[token]++;
     s.last_token = token;
     if (!g.first_token_seen) {
@@ -397,7 +502,10 @@ struct Engine::Impl {
       }
     }
     g.handle->push(std::move(e));
-    if (why) finish(s, *why, std::move(matched));
+    if (why) {
+      snapshot_finished(s, row);
+      finish(s, *why, std::move(matched));
+    }
   }
 };
 

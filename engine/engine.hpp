@@ -3,6 +3,8 @@
 // step, admits waiting requests into free slots and runs one batched forward over all active work.
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,6 +22,19 @@ struct EngineConfig {
   int max_total_tokens = 16384;  // prompt + max_tokens limit (the server's max_model_len)
   int prefill_budget = 512;      // prompt tokens per step, so a long prompt never stalls decoding
   int threads = 0;               // compute threads; 0 = all cores
+  // Recurrent-state prefix cache (engine/STATE_CACHE.md): bytes of state snapshots kept, 0 = off.
+  size_t state_cache_bytes = size_t{256} << 20;
+  // Snapshots taken at prefill chunk boundaries of one prompt, at most (spread geometrically).
+  int state_cache_chunk_snapshots = 4;
+  // Prompts of at least this many tokens are also snapshotted one token before their end (their
+  // last token then runs in the next step, which costs one step of latency; 0: never). A chat
+  // turn's next prompt often retokenizes this prompt's last token differently (the end of
+  // "Assistant:" merging with the reply's first characters) and then still restores all but that
+  // token instead of falling back to a chunk boundary.
+  size_t state_cache_before_last_from = 256;
+  // The prefix hash of the state cache; null = the default. A test hook (to force collisions):
+  // hits are verified token by token, so no hash can make the cache serve a wrong state.
+  uint64_t (*state_cache_hash)(uint64_t previous, int32_t token) = nullptr;
 };
 
 class Engine {

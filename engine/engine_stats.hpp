@@ -21,6 +21,14 @@ struct EngineStats {
   double queue_seconds_total = 0;        // submit -> admitted, summed over admitted requests
   double ttft_seconds_total = 0;         // submit -> first token, summed
   uint64_t ttft_count = 0;
+  // Recurrent-state prefix cache.
+  uint64_t cache_queries_total = 0;       // prompts looked up (prompt_logprobs requests are not)
+  uint64_t cache_hits_total = 0;          // lookups that restored a cached prefix
+  uint64_t cache_tokens_saved_total = 0;  // prompt tokens not prefilled thanks to the cache
+  uint64_t cache_evictions_total = 0;
+  uint64_t cache_bytes = 0;  // now
+  uint64_t cache_entries = 0;
+  uint64_t cache_capacity_bytes = 0;  // the configured budget; 0 = the cache is off
 };
 
 }  // namespace mamba

@@ -28,6 +28,11 @@ struct Group {
   std::vector<TokenLogprob> prompt_logprobs;
   TokenHistory prompt_history;  // prompt tokens, for the repetition penalty
   int live = 0;                 // completions not yet finished
+  // State cache: prompt tokens restored from it, and the snapshots this prompt's prefill takes.
+  size_t cached = 0;
+  size_t branch_at = 0;      // a chunk boundary is placed here and snapshotted (0: none)
+  size_t last_snapshot = 0;  // prompt position of the latest snapshot (or the restored one)
+  int chunk_snapshots = 0;   // taken at prefill chunk boundaries
 };
 
 struct Sequence {
@@ -38,7 +43,8 @@ struct Sequence {
   TokenHistory history;
   std::unique_ptr<tok::IncrementalDecoder> decoder;
   std::unique_ptr<StopMatcher> stops;
-  int32_t last_token = -1;  // fed to the model at the next step
+  std::vector<int32_t> tokens;  // generated, kept for the finish snapshot when the cache is on
+  int32_t last_token = -1;      // fed to the model at the next step
   int generated = 0;
   bool finished = false;
 };

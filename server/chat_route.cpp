@@ -9,15 +9,10 @@
 #include "server/generation_routes.hpp"
 #include "server/http_util.hpp"
 #include "server/logprobs_json.hpp"
+#include "server/usage_json.hpp"
 
 namespace mamba::server {
 namespace {
-
-nlohmann::json usage_json(int prompt_tokens, int completion_tokens) {
-  return {{"prompt_tokens", prompt_tokens},
-          {"completion_tokens", completion_tokens},
-          {"total_tokens", prompt_tokens + completion_tokens}};
-}
 
 nlohmann::json content_logprobs(const tok::Tokenizer& tokenizer, const CompletionOutput& o) {
   nlohmann::json content = nlohmann::json::array();
@@ -113,7 +108,7 @@ struct ChatCall {
     access.prompt_tokens = prompt_count;
     access.completion_tokens = completion_tokens;
     nlohmann::json body = envelope("chat.completion", std::move(choices));
-    body["usage"] = usage_json(prompt_count, completion_tokens);
+    body["usage"] = usage_json(prompt_count, completion_tokens, outputs[0].cached_tokens);
     write_json(res, body);
   }
 
@@ -132,7 +127,7 @@ struct ChatCall {
       out.event(envelope(
           object, {delta_choice(i, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr)}));
     }
-    int completion_tokens = 0;
+    int completion_tokens = 0, cached_tokens = 0;
     Event e;
     int p = 0;
     const auto stop = should_stop();
@@ -148,6 +143,7 @@ struct ChatCall {
             object, {delta_choice(e.index, {{"content", e.text}}, std::move(logprobs), nullptr)}));
       } else if (e.kind == Event::Kind::Finished) {
         completion_tokens += e.completion_tokens;
+        cached_tokens = e.cached_tokens;  // one prompt: the same for all n
         if (e.finish == FinishReason::Error) {
           out.event(error_json(ApiError(500, "Generation failed: " + e.error, "server_error")));
         }
@@ -164,7 +160,7 @@ struct ChatCall {
     if (!out.ok() || (job.cancelled() && !ctx.force_stop)) return false;
     if (request.stream.include_usage) {
       nlohmann::json usage = envelope(object, nlohmann::json::array());
-      usage["usage"] = usage_json(prompt_count, completion_tokens);
+      usage["usage"] = usage_json(prompt_count, completion_tokens, cached_tokens);
       out.event(usage);
     }
     return out.done();

@@ -21,6 +21,7 @@ void CompletionOutput::apply(const Event& e) {
     finished = true;
     finish = e.finish;
     completion_tokens = e.completion_tokens;
+    cached_tokens = e.cached_tokens;
     error = e.error;
   }
 }

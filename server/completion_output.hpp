@@ -29,6 +29,7 @@ struct CompletionOutput {
   bool finished = false;
   FinishReason finish = FinishReason::Length;
   int completion_tokens = 0;
+  int cached_tokens = 0;  // prompt tokens served from the prefix cache
   double cumulative_logprob = 0;
   std::string error;
 

@@ -10,6 +10,7 @@
 #include "server/generation_routes.hpp"
 #include "server/http_util.hpp"
 #include "server/logprobs_json.hpp"
+#include "server/usage_json.hpp"
 
 namespace mamba::server {
 namespace {
@@ -18,12 +19,6 @@ struct PreparedPrompt {
   std::vector<int32_t> tokens;
   std::string echo_text;  // the prompt as echoed back: the client's text, or the decoded ids
 };
-
-nlohmann::json usage_json(int prompt_tokens, int completion_tokens) {
-  return {{"prompt_tokens", prompt_tokens},
-          {"completion_tokens", completion_tokens},
-          {"total_tokens", prompt_tokens + completion_tokens}};
-}
 
 // The echoed prompt's tokens: the first has no logprob (nothing predicts it).
 void add_prompt_logprobs(LegacyLogprobs& out, const tok::Tokenizer& tokenizer,
@@ -139,8 +134,9 @@ struct CompletionCall {
       return;
     }
     nlohmann::json choices = nlohmann::json::array();
-    int completion_tokens = 0;
+    int completion_tokens = 0, cached_tokens = 0;
     for (size_t pi = 0; pi < prompts.size(); ++pi) {
+      cached_tokens += outputs[pi][0].cached_tokens;  // the same for all n of a prompt
       for (const auto& o : outputs[pi]) {
         if (o.finish == FinishReason::Error) {
           throw ApiError(500, "Generation failed: " + o.error, "server_error");
@@ -169,7 +165,7 @@ struct CompletionCall {
     access.prompt_tokens = prompt_token_count;
     access.completion_tokens = completion_tokens;
     nlohmann::json body = envelope(std::move(choices));
-    body["usage"] = usage_json(prompt_token_count, completion_tokens);
+    body["usage"] = usage_json(prompt_token_count, completion_tokens, cached_tokens);
     write_json(res, body);
   }
 
@@ -195,7 +191,7 @@ struct CompletionCall {
         }
       }
     }
-    int completion_tokens = 0;
+    int completion_tokens = 0, cached_tokens = 0;
     Event e;
     int p = 0;
     const auto stop = should_stop();
@@ -224,6 +220,7 @@ struct CompletionCall {
         out.event(envelope({text_choice(choice, e.text, std::move(logprobs), nullptr)}));
       } else if (e.kind == Event::Kind::Finished) {
         completion_tokens += e.completion_tokens;
+        if (e.index == 0) cached_tokens += e.cached_tokens;  // the same for all n of a prompt
         if (e.finish == FinishReason::Error) {
           out.event(error_json(ApiError(500, "Generation failed: " + e.error, "server_error")));
         }
@@ -236,7 +233,7 @@ struct CompletionCall {
     if (!out.ok() || (job.cancelled() && !ctx.force_stop)) return false;
     if (request.stream.include_usage) {
       nlohmann::json usage = envelope(nlohmann::json::array());
-      usage["usage"] = usage_json(prompt_token_count, completion_tokens);
+      usage["usage"] = usage_json(prompt_token_count, completion_tokens, cached_tokens);
       out.event(usage);
     }
     return out.done();

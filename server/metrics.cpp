@@ -126,6 +126,25 @@ std::string ServerMetrics::render(const std::optional<EngineStats>& engine) cons
   header(out, "mamba_requests_rejected_total", "counter", "Requests the engine refused at submit.");
   sample(out, "mamba_requests_rejected_total", "", static_cast<double>(s.requests_rejected_total));
 
+  header(out, "mamba_prefix_cache_queries_total", "counter",
+         "Prompts looked up in the state cache.");
+  sample(out, "mamba_prefix_cache_queries_total", "", static_cast<double>(s.cache_queries_total));
+  header(out, "mamba_prefix_cache_hits_total", "counter", "Lookups that restored a cached prefix.");
+  sample(out, "mamba_prefix_cache_hits_total", "", static_cast<double>(s.cache_hits_total));
+  header(out, "mamba_prefix_cache_tokens_saved_total", "counter",
+         "Prompt tokens not prefilled thanks to the state cache.");
+  sample(out, "mamba_prefix_cache_tokens_saved_total", "",
+         static_cast<double>(s.cache_tokens_saved_total));
+  header(out, "mamba_prefix_cache_evictions_total", "counter", "Cached states evicted for room.");
+  sample(out, "mamba_prefix_cache_evictions_total", "",
+         static_cast<double>(s.cache_evictions_total));
+  header(out, "mamba_prefix_cache_bytes", "gauge", "Bytes held by the state cache.");
+  sample(out, "mamba_prefix_cache_bytes", "", static_cast<double>(s.cache_bytes));
+  header(out, "mamba_prefix_cache_entries", "gauge", "States held by the state cache.");
+  sample(out, "mamba_prefix_cache_entries", "", static_cast<double>(s.cache_entries));
+  header(out, "mamba_prefix_cache_capacity_bytes", "gauge", "The state cache's budget (0: off).");
+  sample(out, "mamba_prefix_cache_capacity_bytes", "", static_cast<double>(s.cache_capacity_bytes));
+
   header(out, "mamba_time_to_first_token_seconds", "histogram",
          "Request arrival to first generated token.");
   ttft_.render("mamba_time_to_first_token_seconds", out);

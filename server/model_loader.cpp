@@ -44,6 +44,7 @@ EngineConfig engine_config(const ServerOptions& o) {
   c.max_prompt_tokens = o.max_prompt_tokens;
   c.max_total_tokens = o.max_model_len;
   c.prefill_budget = o.prefill_budget;
+  c.state_cache_bytes = static_cast<size_t>(o.state_cache_mb) << 20;
   c.threads = o.threads;
   return c;
 }

@@ -45,6 +45,9 @@ const std::vector<OptionSpec>& specs() {
        setter(&ServerOptions::max_model_len)},
       {"prefill_budget", Kind::Int, "prompt tokens per engine step (default 512)",
        setter(&ServerOptions::prefill_budget)},
+      {"state_cache_mb", Kind::Int,
+       "memory for cached prompt states, in MiB; 0 turns the prefix cache off (default 256)",
+       setter(&ServerOptions::state_cache_mb)},
       {"http_threads", Kind::Int, "HTTP worker threads (default 0 = slots + max_waiting + 32)",
        setter(&ServerOptions::http_threads)},
       {"max_body_bytes", Kind::Size, "largest request body; larger gets 413 (default 8 MiB)",
@@ -200,6 +203,7 @@ void validate_options(const ServerOptions& o) {
   require(o.max_prompt_tokens >= 1, "--max-prompt-tokens must be at least 1");
   require(o.max_model_len >= 2, "--max-model-len must be at least 2");
   require(o.prefill_budget >= 1, "--prefill-budget must be at least 1");
+  require(o.state_cache_mb >= 0, "--state-cache-mb must be 0 or more");
   require(o.http_threads >= 0, "--http-threads must be 0 or more");
   require(o.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024");
   require(o.shutdown_timeout >= 0, "--shutdown-timeout must be 0 or more");

@@ -29,7 +29,8 @@ struct ServerOptions {
   int max_prompt_tokens = 8192;
   int max_model_len = 16384;
   int prefill_budget = 512;
-  int http_threads = 0;  // 0: enough for every slot and queued request, plus headroom
+  int state_cache_mb = 256;  // prefix state cache budget; 0 turns it off
+  int http_threads = 0;      // 0: enough for every slot and queued request, plus headroom
   size_t max_body_bytes = 8u << 20;
   double shutdown_timeout = 30.0;  // seconds running streams get to finish on SIGTERM/SIGINT
   nlohmann::json chat_template = "plain";  // built-in name or template object

@@ -318,3 +318,32 @@ TEST_F(ServerTest, PartialUtf8TokensStreamWithoutErrors) {
 
 }  // namespace
 }  // namespace mamba::server::testing
+
+namespace mamba::server::testing {
+namespace {
+
+TEST_F(ServerTest, NextTurnOfAConversationHitsThePrefixCache) {
+  const std::string first = "User: tell me a story about a dragon and a knight.\nAssistant:";
+  const json a =
+      post_json("/v1/completions", {{"prompt", first}, {"max_tokens", 8}, {"temperature", 0}});
+  EXPECT_EQ(a["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+  const double hits_before = metric_value(metrics(), "mamba_prefix_cache_hits_total");
+  const std::string second =
+      first + a["choices"][0]["text"].get<std::string>() + "\nUser: and then?\nAssistant:";
+  const json b =
+      post_json("/v1/completions", {{"prompt", second}, {"max_tokens", 12}, {"temperature", 0}});
+  const int cached = b["usage"]["prompt_tokens_details"]["cached_tokens"];
+  EXPECT_GE(cached, static_cast<int>(direct_->tokenizer().encode(first).size()));
+  EXPECT_LT(cached, b["usage"]["prompt_tokens"].get<int>());
+  EXPECT_GT(metric_value(metrics(), "mamba_prefix_cache_hits_total"), hits_before);
+  EXPECT_GT(metric_value(metrics(), "mamba_prefix_cache_bytes"), 0);
+  // The warm continuation is the cold one.
+  SamplingParams p;
+  p.temperature = 0.0f;
+  p.max_tokens = 12;
+  const DirectResult cold = direct_->run(direct_->tokenizer().encode(second), p);
+  EXPECT_EQ(b["choices"][0]["text"], cold.completions[0].text);
+}
+
+}  // namespace
+}  // namespace mamba::server::testing
