@@ -5,6 +5,7 @@
 //   mamba-prefix-cache-bench [--model DIR | --random mamba1|mamba2 --tokenizer tokenizer.json]
 //                            [--turns 10] [--user-words 50] [--reply-tokens 150]
 //                            [--cache-mb 1024] [--threads 0] [--dtype f32|bf16] [--repeat 1]
+//                            [--before-last-from N]
 // With --repeat N each chat runs N times (a fresh engine each time) and every turn keeps its
 // fastest time to first token, which filters out other load on a shared machine. --cache-mb 0
 // runs both chats cold: a control for run-to-run determinism.
@@ -37,6 +38,7 @@ struct Options {
   int threads = 0;
   DType dtype = DType::F32;
   int repeat = 1;
+  long before_last_from = -1;  // EngineConfig::state_cache_before_last_from; -1: its default
 };
 
 struct Turn {
@@ -75,6 +77,7 @@ std::vector<Turn> chat(const std::shared_ptr<const Model>& model,
   config.max_total_tokens = 32768;
   config.threads = o.threads;
   config.state_cache_bytes = cache_bytes;
+  if (o.before_last_from >= 0) config.state_cache_before_last_from = o.before_last_from;
   Engine engine(model, tokenizer, config);
   SamplingParams params;
   params.temperature = 0.0f;
@@ -169,6 +172,8 @@ bool parse(int argc, char** argv, Options& o) {
         o.dtype = v == "bf16" ? DType::BF16 : DType::F32;
       else if (a == "--repeat")
         o.repeat = std::stoi(v);
+      else if (a == "--before-last-from")
+        o.before_last_from = std::stol(v);
       else {
         std::fprintf(stderr, "unknown option %s\n", a.c_str());
         return false;

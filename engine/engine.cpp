@@ -99,11 +99,6 @@ struct Engine::Impl {
         vocab_rows(model->vocab_size()),
         real_vocab(std::min(model->vocab_size(), tokenizer->vocab_size())),
         eos(tokenizer->eos_id()) {
-    if (config.threads > 0) {
-#ifdef _OPENMP
-      omp_set_num_threads(config.threads);
-#endif
-    }
     stats.slots_total = c.slots;
     if (config.state_cache_bytes > 0) {
       cache = std::make_unique<StateCache>(model->state_layout().floats(), vocab_rows,
@@ -125,11 +120,16 @@ struct Engine::Impl {
     for (auto& s : running) finish(*s, FinishReason::Cancelled, {});
   }
 
-  bool active() const {
-    return !prefilling.empty() || !running.empty();
-  }
+  bool active() const { return !prefilling.empty() || !running.empty(); }
 
   void loop() {
+    // OpenMP's team size is a per-thread setting: it must be made on the thread that runs the
+    // forward passes, not on the one that built the engine.
+    if (config.threads > 0) {
+#ifdef _OPENMP
+      omp_set_num_threads(config.threads);
+#endif
+    }
     for (;;) {
       {
         std::unique_lock lock(mu);

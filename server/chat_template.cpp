@@ -91,7 +91,15 @@ std::string render_chat(const ChatTemplate& tpl, const std::vector<ChatMessage>&
     } else if (m.role == "user") {
       out += part(tpl.user_prefix) + m.content + part(tpl.user_suffix);
     } else {
-      out += part(tpl.assistant_prefix) + m.content + part(tpl.assistant_suffix);
+      // A reply is generated after the generation prompt ("Assistant:"), so it usually starts
+      // with the space the prefix also ends with. Clients send it back as they got it; keeping
+      // one space makes the history read (and tokenize) as it was generated, which is what lets
+      // the next turn restore the cached state of this one.
+      std::string prefix = part(tpl.assistant_prefix);
+      if (!prefix.empty() && prefix.back() == ' ' && !m.content.empty() && m.content[0] == ' ') {
+        prefix.pop_back();
+      }
+      out += prefix + m.content + part(tpl.assistant_suffix);
     }
   }
   return out + part(tpl.generation_prompt);

@@ -54,3 +54,15 @@ TEST(ChatTemplate, BadConfigIsAnError) {
 
 }  // namespace
 }  // namespace mamba::server
+
+namespace mamba::server {
+namespace {
+
+TEST(ChatTemplate, AReplyThatStartsWithASpaceKeepsOneSpace) {
+  const auto plain = builtin_chat_template("plain");
+  EXPECT_EQ(render_chat(plain, {{"user", "Hi"}, {"assistant", " Hello."}, {"user", "Bye"}}, "", ""),
+            render_chat(plain, {{"user", "Hi"}, {"assistant", "Hello."}, {"user", "Bye"}}, "", ""));
+}
+
+}  // namespace
+}  // namespace mamba::server
