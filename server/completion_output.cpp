@@ -27,17 +27,8 @@ void CompletionOutput::apply(const Event& e) {
 }
 
 const char* finish_reason_text(FinishReason r) {
-  switch (r) {
-    case FinishReason::Length:
-      return "length";
-    case FinishReason::Stop:
-      return "stop";
-    case FinishReason::Cancelled:
-      return "abort";
-    case FinishReason::Error:
-      return "error";
-  }
-  return "error";
+  // vLLM's name for a completion the server cut short; the rest are the engine's own names.
+  return r == FinishReason::Cancelled ? "abort" : finish_reason_name(r);
 }
 
 }  // namespace mamba::server

@@ -10,6 +10,7 @@
 #include "server/generation_routes.hpp"
 #include "server/http_util.hpp"
 #include "server/logprobs_json.hpp"
+#include "server/respond_generation.hpp"
 #include "server/usage_json.hpp"
 
 namespace mamba::server {
@@ -248,22 +249,8 @@ void handle_completions(ServingContext& ctx, const httplib::Request& req, httpli
   auto active = std::make_shared<ActiveGeneration>(ctx.active_generations);
   auto call = std::make_shared<CompletionCall>(ctx, std::move(request), std::move(prompts), req);
   call->submit();
-  if (!call->request.stream.stream) {
-    call->respond(res);
-    return;
-  }
-  set_sse_headers(res);
-  ctx.metrics.stream_started();
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [call, active](size_t, httplib::DataSink& sink) {
-        try {
-          return call->stream(sink);
-        } catch (const std::exception&) {
-          return false;  // an exception must not escape into the HTTP worker
-        }
-      },
-      [&metrics = ctx.metrics](bool) { metrics.stream_ended(); });
+  const bool stream = call->request.stream.stream;
+  respond_generation(ctx, std::move(active), std::move(call), stream, res);
 }
 
 }  // namespace mamba::server
