@@ -59,9 +59,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--dtype")
-      dtype = v == "bf16" ? DType::BF16 : DType::F32;
+      dtype = bench::parse_dtype(v);
     else if (a == "--arch")
-      arch = v == "mamba2" ? Arch::Mamba2 : Arch::Mamba1;
+      arch = bench::parse_arch(v);
     else if (a == "--pp")
       pp = std::stoi(v);
     else if (a == "--tg")

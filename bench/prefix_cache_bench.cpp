@@ -169,7 +169,7 @@ bool parse(int argc, char** argv, Options& o) {
       else if (a == "--threads")
         o.threads = std::stoi(v);
       else if (a == "--dtype")
-        o.dtype = v == "bf16" ? DType::BF16 : DType::F32;
+        o.dtype = bench::parse_dtype(v);
       else if (a == "--repeat")
         o.repeat = std::stoi(v);
       else if (a == "--before-last-from")

@@ -12,6 +12,14 @@
 
 namespace mamba::bench {
 
+// The --dtype and --arch values the in-process benchmarks take.
+inline DType parse_dtype(const std::string& v) {
+  return v == "bf16" ? DType::BF16 : DType::F32;
+}
+inline Arch parse_arch(const std::string& v) {
+  return v == "mamba2" ? Arch::Mamba2 : Arch::Mamba1;
+}
+
 inline ModelConfig mamba_130m_config(Arch arch) {
   ModelConfig c;
   c.arch = arch;

@@ -14,12 +14,7 @@ namespace {
 constexpr float kLogprobTolerance = 1e-4f;
 
 SamplingParams greedy(int max_tokens) {
-  SamplingParams p;
-  p.temperature = 0.0f;
-  p.max_tokens = max_tokens;
-  p.ignore_eos = true;
-  p.logprobs = 0;
-  return p;
+  return greedy_params(max_tokens, 0);
 }
 
 Result run_alone(const std::shared_ptr<const Model>& m, const GenerationRequest& r) {

@@ -73,6 +73,16 @@ inline Result collect(RequestHandle& h, int n = 1) {
   return r;
 }
 
+// Greedy decoding that runs to max_tokens, with the chosen token's logprob and `top` alternatives.
+inline SamplingParams greedy_params(int max_tokens, int top = 0) {
+  SamplingParams p;
+  p.temperature = 0.0f;
+  p.max_tokens = max_tokens;
+  p.ignore_eos = true;
+  p.logprobs = top;
+  return p;
+}
+
 inline std::vector<int32_t> random_prompt(std::mt19937& rng, int len, int vocab) {
   std::uniform_int_distribution<int32_t> d(1, vocab - 1);
   std::vector<int32_t> p(len);

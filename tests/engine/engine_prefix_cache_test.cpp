@@ -46,12 +46,7 @@ Outcome run(Engine& e, const GenerationRequest& r) {
 }
 
 SamplingParams greedy(int max_tokens) {
-  SamplingParams p;
-  p.temperature = 0.0f;
-  p.max_tokens = max_tokens;
-  p.ignore_eos = true;
-  p.logprobs = 5;
-  return p;
+  return greedy_params(max_tokens, 5);
 }
 
 EngineConfig cold_config() {
